@@ -1,0 +1,1 @@
+"""User-facing entry points: the `finseg` command and the Streamlit explorer."""

@@ -1,0 +1,1 @@
+"""The Python modelling layer: preprocessing, clustering and model selection, called by dbt."""
