@@ -1,0 +1,296 @@
+"""The `finseg` command: generate or load raw data, build the warehouse with dbt, open the explorer.
+
+Every option that changes a model passes through to a dbt var (see `vars` in dbt_project.yml), so
+the command line and plain `dbt build --vars ...` always mean the same thing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import typer
+import yaml
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from apps.warehouse import MAIN_MARTS, project_root, project_vars, warehouse_path
+
+app = typer.Typer(
+    help="finseg: customer segmentation for banks, on dbt and DuckDB.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+log = logging.getLogger("finseg")
+
+WarehouseOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--warehouse",
+        "-w",
+        help="DuckDB file to write (default: $FINSEG_WAREHOUSE or warehouse/finseg.duckdb).",
+    ),
+]
+VarOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--var",
+        help="Override a dbt var, NAME=VALUE (VALUE is read as YAML). Repeatable.",
+    ),
+]
+
+
+@app.callback()
+def _configure(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(message)s",
+        handlers=[RichHandler(console=console, show_path=False)],
+    )
+
+
+def _resolve_warehouse(warehouse: Path | None) -> Path:
+    path = warehouse_path(warehouse)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # dbt, the explorer and the loaders all read the path from this variable.
+    os.environ["FINSEG_WAREHOUSE"] = str(path)
+    return path
+
+
+def _parse_vars(pairs: list[str] | None) -> dict[str, object]:
+    parsed: dict[str, object] = {}
+    for pair in pairs or []:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise typer.BadParameter(f"--var expects NAME=VALUE, got {pair!r}")
+        parsed[name.strip()] = yaml.safe_load(value)
+    unknown = sorted(set(parsed) - set(project_vars()))
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown dbt var(s) {', '.join(unknown)}; the vars are listed in dbt_project.yml"
+        )
+    return parsed
+
+
+@app.command()
+def generate(
+    customers: Annotated[int | None, typer.Option(min=1, help="Customers to generate.")] = None,
+    months: Annotated[int | None, typer.Option(min=1, max=120, help="Months of history.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed; same seed, same data.")] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Generate the synthetic bank into raw.* (replacing what the warehouse held)."""
+    from seeds_gen.generator import BankConfig, write_synthetic_bank
+
+    defaults = project_vars()
+    config = BankConfig(
+        customers=customers or int(defaults["synthetic_customers"]),
+        months=months or int(defaults["synthetic_months"]),
+        seed=seed if seed is not None else int(defaults["synthetic_seed"]),
+    )
+    path = _resolve_warehouse(warehouse)
+    started = time.perf_counter()
+    with (
+        Progress(
+            TextColumn("generating customers"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress,
+        duckdb.connect(str(path)) as con,
+    ):
+        task = progress.add_task("generate", total=config.customers)
+        summary = write_synthetic_bank(
+            con, config, progress=lambda done, total: progress.update(task, completed=done)
+        )
+    elapsed = time.perf_counter() - started
+    _print_counts(
+        f"Synthetic bank (seed {config.seed}) in {path}, {elapsed:.1f} s", dict(summary)
+    )
+
+
+@app.command()
+def load(
+    mapping: Annotated[
+        str, typer.Argument(help="Mapping name (online_retail, cdnow) or path to a YAML mapping.")
+    ],
+    files: Annotated[
+        list[str],
+        typer.Argument(help="Input file, or TABLE=PATH pairs for multi-table mappings."),
+    ],
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Load real files into raw.* through a column mapping (replacing what the warehouse held)."""
+    from seeds_gen.loaders import LoadError, load_files
+
+    if len(files) == 1 and "=" not in files[0]:
+        inputs: dict[str, Path] | Path = Path(files[0])
+    else:
+        inputs = {}
+        for item in files:
+            table, sep, file_path = item.partition("=")
+            if not sep:
+                raise typer.BadParameter(f"expected TABLE=PATH for several files, got {item!r}")
+            inputs[table] = Path(file_path)
+    path = _resolve_warehouse(warehouse)
+    started = time.perf_counter()
+    try:
+        with (
+            console.status(f"loading {', '.join(files)} with mapping {mapping}"),
+            duckdb.connect(str(path)) as con,
+        ):
+            report = load_files(con, mapping, inputs)
+    except LoadError as error:
+        console.print(f"[bold red]load failed[/]: {error}")
+        raise typer.Exit(code=2) from error
+    elapsed = time.perf_counter() - started
+    table = Table(title=f"Loaded into {path} in {elapsed:.1f} s (load {report.load_id})")
+    for column in ("table", "rows read", "rows loaded", "rows quarantined"):
+        table.add_column(column, justify="right" if column != "table" else "left")
+    for row in report.rows():
+        table.add_row(
+            row["target_table"],
+            f"{row['rows_read']:,}",
+            f"{row['rows_loaded']:,}",
+            f"{row['rows_quarantined']:,}",
+        )
+    console.print(table)
+
+
+def _dbt(args: list[str], variables: dict[str, object]) -> int:
+    """Run dbt from the project root in a child process; its own output is the progress."""
+    command = [sys.executable, "-m", "dbt.cli.main", *args]
+    if variables:
+        command += ["--vars", json.dumps(variables)]
+    log.info("running: dbt %s", " ".join(command[3:]))
+    return subprocess.call(command, cwd=project_root())
+
+
+@app.command()
+def build(
+    var: VarOption = None,
+    select: Annotated[
+        str | None, typer.Option("--select", "-s", help="dbt selection, as in dbt build -s.")
+    ] = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Run `dbt build` (seeds, models, tests) on the warehouse, then print what it built."""
+    variables = _parse_vars(var)
+    path = _resolve_warehouse(warehouse)
+    if not path.exists():
+        console.print(
+            f"[bold red]no warehouse at {path}[/]: run `finseg generate` or `finseg load` first"
+        )
+        raise typer.Exit(code=2)
+    args = ["build"] + (["--select", select] if select else [])
+    started = time.perf_counter()
+    code = _dbt(args, variables)
+    if code != 0:
+        console.print("[bold red]dbt build failed[/]; the messages above say which model or test.")
+        raise typer.Exit(code=code)
+    console.print(f"dbt build finished in {time.perf_counter() - started:.1f} s")
+    summary(warehouse=path)
+
+
+@app.command()
+def summary(warehouse: WarehouseOption = None) -> None:
+    """Print row counts of the main marts and the chosen segmentation."""
+    path = _resolve_warehouse(warehouse)
+    with duckdb.connect(str(path), read_only=True) as con:
+        counts = {}
+        for name in MAIN_MARTS:
+            try:
+                counts[name] = con.execute(f"select count(*) from {name}").fetchone()[0]
+            except duckdb.CatalogException:
+                counts[name] = None
+        chosen = _chosen_segmentation(con)
+    _print_counts(f"Warehouse {path}", counts)
+    if chosen:
+        console.print(
+            f"Segmentation: {chosen['algorithm']} with k = {chosen['k']} "
+            f"(silhouette {chosen['silhouette']:.3f}), plus segment 0 for customers "
+            "without activity."
+        )
+
+
+def _chosen_segmentation(con: duckdb.DuckDBPyConnection) -> dict[str, object] | None:
+    try:
+        row = con.execute(
+            "select algorithm, k, silhouette from marts.fct_segment_model_selection "
+            "where is_chosen"
+        ).fetchone()
+    except duckdb.CatalogException:
+        return None
+    if row is None:
+        return None
+    return {"algorithm": row[0], "k": row[1], "silhouette": row[2] or float("nan")}
+
+
+def _print_counts(title: str, counts: dict[str, int | None]) -> None:
+    table = Table(title=title)
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, rows in counts.items():
+        table.add_row(name, "missing" if rows is None else f"{rows:,}")
+    console.print(table)
+
+
+@app.command()
+def run(
+    customers: Annotated[int | None, typer.Option(min=1)] = None,
+    months: Annotated[int | None, typer.Option(min=1, max=120)] = None,
+    seed: Annotated[int | None, typer.Option()] = None,
+    var: VarOption = None,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Generate the synthetic bank, build everything, and say how to open the explorer."""
+    started = time.perf_counter()
+    generate(customers=customers, months=months, seed=seed, warehouse=warehouse)
+    build(var=var, select=None, warehouse=warehouse)
+    console.print(
+        f"\nDone in {time.perf_counter() - started:.1f} s. Open the explorer with "
+        "[bold]make app[/] (or `finseg app`), then http://localhost:8501"
+    )
+
+
+@app.command(name="app")
+def explorer(
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+    warehouse: WarehouseOption = None,
+) -> None:
+    """Open the Streamlit explorer on the warehouse (read-only)."""
+    path = _resolve_warehouse(warehouse)
+    entry = project_root() / "apps" / "explorer" / "app.py"
+    console.print(f"explorer on http://localhost:{port} reading {path} (Ctrl+C stops it)")
+    code = subprocess.call(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(entry),
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=project_root(),
+    )
+    raise typer.Exit(code=code)
+
+
+if __name__ == "__main__":
+    app()
