@@ -20,6 +20,7 @@ import typer
 import yaml
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -152,7 +153,7 @@ def load(
         ):
             report = load_files(con, mapping, inputs)
     except LoadError as error:
-        console.print(f"[bold red]load failed[/]: {error}")
+        console.print(f"[bold red]load failed[/]: {escape(str(error))}")
         raise typer.Exit(code=2) from error
     elapsed = time.perf_counter() - started
     table = Table(title=f"Loaded into {path} in {elapsed:.1f} s (load {report.load_id})")
