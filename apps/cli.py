@@ -6,9 +6,11 @@ the command line and plain `dbt build --vars ...` always mean the same thing.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -24,6 +26,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from apps.exports import export_marts
+from apps.publish import staged_warehouse
 from apps.warehouse import MAIN_MARTS, project_root, project_vars, warehouse_path
 
 app = typer.Typer(
@@ -109,7 +113,8 @@ def generate(
             TimeElapsedColumn(),
             console=console,
         ) as progress,
-        duckdb.connect(str(path)) as con,
+        staged_warehouse(path, start_from_published=False) as staged,
+        duckdb.connect(str(staged)) as con,
     ):
         task = progress.add_task("generate", total=config.customers)
         summary = write_synthetic_bank(
@@ -149,7 +154,8 @@ def load(
     try:
         with (
             console.status(f"loading {', '.join(files)} with mapping {mapping}"),
-            duckdb.connect(str(path)) as con,
+            staged_warehouse(path, start_from_published=False) as staged,
+            duckdb.connect(str(staged)) as con,
         ):
             report = load_files(con, mapping, inputs)
     except LoadError as error:
@@ -169,13 +175,21 @@ def load(
     console.print(table)
 
 
-def _dbt(args: list[str], variables: dict[str, object]) -> int:
+def _dbt(args: list[str], variables: dict[str, object], warehouse: Path) -> int:
     """Run dbt from the project root in a child process; its own output is the progress."""
     command = [sys.executable, "-m", "dbt.cli.main", *args]
     if variables:
         command += ["--vars", json.dumps(variables)]
     log.info("running: dbt %s", " ".join(command[3:]))
-    return subprocess.call(command, cwd=project_root())
+    env = {**os.environ, "FINSEG_WAREHOUSE": str(warehouse)}
+    return subprocess.call(command, cwd=project_root(), env=env, preexec_fn=_die_with_parent)
+
+
+def _die_with_parent() -> None:
+    """In the dbt child: be killed when `finseg` dies, so that no orphan keeps writing."""
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 @app.command()
@@ -196,11 +210,20 @@ def build(
         raise typer.Exit(code=2)
     args = ["build"] + (["--select", select] if select else [])
     started = time.perf_counter()
-    code = _dbt(args, variables)
-    if code != 0:
-        console.print("[bold red]dbt build failed[/]; the messages above say which model or test.")
-        raise typer.Exit(code=code)
-    console.print(f"dbt build finished in {time.perf_counter() - started:.1f} s")
+    # dbt builds a private copy; only a build whose models and tests all pass is published.
+    with staged_warehouse(path, start_from_published=True) as staged:
+        code = _dbt(args, variables, staged)
+        if code != 0:
+            console.print(
+                "[bold red]dbt build failed[/]; the messages above say which model or test. "
+                f"{path.name} keeps its last good data."
+            )
+            raise typer.Exit(code=code)
+    console.print(f"dbt build passed and was published in {time.perf_counter() - started:.1f} s")
+    manifest = export_marts(path, path.parent / "exports")
+    console.print(
+        f"exported {len(manifest['marts'])} marts to {path.parent / 'exports'} (Parquet + manifest)"
+    )
     summary(warehouse=path)
 
 
@@ -212,7 +235,7 @@ def summary(warehouse: WarehouseOption = None) -> None:
         counts = {}
         for name in MAIN_MARTS:
             try:
-                counts[name] = con.execute(f"select count(*) from {name}").fetchone()[0]
+                counts[name] = con.execute(f"select count(*) from {name}").fetchall()[0][0]
             except duckdb.CatalogException:
                 counts[name] = None
         chosen = _chosen_segmentation(con)

@@ -6,6 +6,7 @@ marked slow; CI runs them all the same.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -78,6 +79,19 @@ def test_synthetic_bank_builds_to_segments(isolated_env: Path) -> None:
             row[0] for row in con.execute("select segment_id from marts.dim_segments").fetchall()
         }
         assert set(range(1, chosen[0][0] + 1)) <= ids
+        _assert_exports_match(con, isolated_env.parent / "exports")
+
+
+def _assert_exports_match(con: duckdb.DuckDBPyConnection, exports: Path) -> None:
+    """Every exported Parquet file holds the rows that its mart holds, as the manifest says."""
+    manifest = json.loads((exports / "manifest.json").read_text())
+    assert "fct_customer_segments" in manifest["marts"]
+    for mart, entry in manifest["marts"].items():
+        in_warehouse = con.execute(f"select count(*) from marts.{mart}").fetchall()[0][0]
+        in_parquet = con.execute(
+            "select count(*) from read_parquet(?)", [str(exports / entry["file"])]
+        ).fetchall()[0][0]
+        assert entry["rows"] == in_warehouse == in_parquet, mart
 
 
 def test_cli_build_rejects_unknown_var(isolated_env: Path) -> None:
