@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test app lint clean
+.PHONY: run test app lint browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,17 @@ lint: $(VENV)/.installed-test
 	# The dbt templater opens a connection; an in-memory one leaves no file behind.
 	FINSEG_WAREHOUSE=:memory: $(BIN)/sqlfluff lint dbt_project/models
 
-test: lint
+# The browser tests drive Debian's chromium. As root, `make test` installs it when missing;
+# otherwise those tests are skipped with a message saying so.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "chromium not installed: the browser tests will be skipped (apt-get install chromium)"; \
+	  fi; }
+
+test: lint browser
 	$(BIN)/pytest
 
 clean:
