@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize
@@ -55,7 +55,7 @@ class FitResult:
     time_unit
         Unit of the time parameters (``alpha``, ``beta``); ``"none"`` for Gamma-Gamma.
     converged
-        The optimiser reported success.
+        The gradient of the mean log-likelihood vanished and no parameter hit its bound.
     """
 
     model: str
@@ -68,7 +68,6 @@ class FitResult:
     time_unit: str
     converged: bool = True
     message: str = ""
-    extra: dict[str, float] = field(default_factory=dict)
 
     @property
     def params(self) -> dict[str, float]:

@@ -217,8 +217,11 @@ def _purchases_with_gradient(
 
         purchases[part], discounted[part] = at(fit.estimates)
         # Forward differences of log(discounted) in each log-parameter: (k, chunk, horizons).
-        log_base = np.log(discounted[part])
-        gradient = np.stack([(np.log(at(p)[1]) - log_base) / DELTA_STEP for p in shifted])
+        # A customer with nothing to discount (D = 0) has no uncertainty on the log scale.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_base = np.log(discounted[part])
+            gradient = np.stack([(np.log(at(p)[1]) - log_base) / DELTA_STEP for p in shifted])
+        gradient = np.where(discounted[part] > 0, gradient, 0.0)
         variance[part] = np.einsum("inh,ij,jnh->nh", gradient, fit.covariance, gradient)
     return purchases, discounted, variance
 

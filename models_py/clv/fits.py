@@ -24,7 +24,6 @@ from models_py.clv.summary import CalibrationSummary, summary_from_frame
 
 log = logging.getLogger(__name__)
 
-MODELS: tuple[str, ...] = (bgnbd.MODEL, pareto_nbd.MODEL, gamma_gamma.MODEL)
 # Customers of the pilot fit that chooses the start of a large fit (see fit_models).
 PILOT_SIZE = 5_000
 
@@ -79,17 +78,13 @@ def fit_models(summary: CalibrationSummary, config: ClvConfig) -> dict[str, FitR
     for model, fitter in FITTERS.items():
         started = time.perf_counter()
         data = samples[model]
-        pilot = fit_sample(data, PILOT_SIZE, config.seed)
         try:
-            start = None
-            if len(pilot) < len(data):
-                start = fitter(pilot, n_starts=config.n_starts, seed=config.seed).estimates
             fits[model] = fitter(
                 data,
                 n_starts=config.n_starts,
                 seed=config.seed,
                 n_customers=n_customers[model],
-                start=start,
+                start=_pilot_start(fitter, data, config),
             )
         except (ValueError, FloatingPointError) as error:
             # Too few usable customers (a tiny or purchase-free input): leave the model out.
@@ -104,6 +99,23 @@ def fit_models(summary: CalibrationSummary, config: ClvConfig) -> dict[str, FitR
             fits[model].params,
         )
     return fits
+
+
+def _pilot_start(
+    fitter: Callable[..., FitResult], data: CalibrationSummary, config: ClvConfig
+) -> np.ndarray | None:
+    """Estimates of a multi-start fit on a pilot sample of ``data``; None when ``data`` is
+    small (it gets the multi-start search itself) or the pilot fit is impossible."""
+    pilot = fit_sample(data, PILOT_SIZE, config.seed)
+    if len(pilot) == len(data):
+        return None
+    # The pilot only picks a start: its warnings would repeat or contradict the real fit's.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ClvFitWarning)
+        try:
+            return fitter(pilot, n_starts=config.n_starts, seed=config.seed).estimates
+        except (ValueError, FloatingPointError):
+            return None
 
 
 def _fit_gamma_gamma(summary: CalibrationSummary, **kwargs: object) -> FitResult:

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from clv_simulate import simulate_bgnbd
 from scipy.integrate import quad
@@ -17,6 +18,8 @@ from models_py.clv import (
     ClvFitWarning,
     SummaryError,
     bgnbd,
+    clv_model_fit_table,
+    customer_clv_table,
     discounted_purchases,
     fit_models,
     fits_from_table,
@@ -445,3 +448,62 @@ def test_config_from_vars_coerces_text_and_keeps_defaults():
 def test_config_rejects_bad_vars_naming_them(values, message):
     with pytest.raises(ValueError, match=message):
         ClvConfig.from_vars(values)
+
+
+# --- the tables of the dbt models ------------------------------------------------------------
+
+
+def _inputs_frame(n: int, seed: int) -> pd.DataFrame:
+    """fct_clv_inputs-shaped customers in days, with Gamma-Gamma spend."""
+    return simulate_bgnbd(
+        n, 0.25, 30.0, 0.8, 2.4, max_age_days=272, seed=seed, spend=(6.0, 4.0, 50.0)
+    )
+
+
+@pytest.mark.filterwarnings("ignore::models_py.clv.ClvFitWarning")  # Pareto/NBD's ridge, above
+def test_customer_clv_table_covers_every_customer_with_typed_columns():
+    # Every customer of dim_customers, purchasers scored, the others 'no_purchases' and null;
+    # money DECIMAL(18,2), counts int64.
+    config = ClvConfig(margin=0.3)
+    inputs = _inputs_frame(800, seed=9)
+    customers = pd.DataFrame({"customer_id": [*inputs["customer_id"], "nobody"]})
+    fit_table = clv_model_fit_table(inputs, config)
+    table = customer_clv_table(inputs, customers, fit_table.to_pandas(), config)
+    assert table.num_rows == 801
+    assert table.schema.field("clv_36m").type == pa.decimal128(18, 2)
+    assert table.schema.field("repeat_purchases").type == pa.int64()
+    frame = table.to_pandas().set_index("customer_id")
+    assert frame.loc["nobody", "p_alive_basis"] == "no_purchases"
+    assert pd.isna(frame.loc["nobody", "clv_36m"]) and pd.isna(frame.loc["nobody", "p_alive"])
+    assert frame.drop(index="nobody")["clv_36m"].notna().all()
+
+
+def test_tables_of_an_input_without_purchases_are_empty_not_errors():
+    # No customer bought anything: an empty fit table, and every customer 'no_purchases'.
+    config = ClvConfig()
+    inputs = pd.DataFrame(
+        {
+            "customer_id": pd.Series([], dtype=str),
+            "repeat_purchases": pd.Series([], dtype="int64"),
+            "days_first_to_last_purchase": pd.Series([], dtype="int32"),
+            "days_since_first_purchase": pd.Series([], dtype="int32"),
+            "repeat_spend": pd.Series([], dtype=float),
+        }
+    )
+    fit_table = clv_model_fit_table(inputs, config)
+    assert fit_table.num_rows == 0
+    customers = pd.DataFrame({"customer_id": ["a", "b"]})
+    table = customer_clv_table(inputs, customers, fit_table.to_pandas(), config)
+    assert table.column("p_alive_basis").to_pylist() == ["no_purchases"] * 2
+    assert table.column("clv_12m").null_count == 2
+
+
+def test_customers_of_a_model_that_could_not_be_fitted_say_so():
+    # Purchasers without a usable fit get 'model_not_fitted' and nulls, with a warning.
+    config = ClvConfig()
+    inputs = _inputs_frame(50, seed=2)
+    empty_fit = clv_model_fit_table(inputs.iloc[:0], config).to_pandas()
+    with pytest.warns(ClvFitWarning, match="no bg_nbd fit"):
+        table = customer_clv_table(inputs, inputs[["customer_id"]], empty_fit, config)
+    assert set(table.column("p_alive_basis").to_pylist()) == {"model_not_fitted"}
+    assert table.column("repeat_purchases").null_count == 0
