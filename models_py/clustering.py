@@ -6,10 +6,14 @@ space, a membership strength in [0, 1] per row, and the rows it was fit on. Algo
 themselves by name (``@register``); dbt vars name them (var ``segmentation_algorithms``):
 
 - ``kmeans``: K-means (Lloyd, k-means++ starts); above 250k rows fit on a seeded sample;
-- ``ward``: hierarchical clustering, Ward linkage, on a seeded sample of at most 15k rows
-  (the linkage needs memory quadratic in the rows), centres = sample cluster means;
+- ``ward``: hierarchical clustering, Ward linkage; the linkage needs memory quadratic in the
+  rows, so above 2 GiB (16k rows) it runs on a seeded sample; centres = sample cluster means;
 - ``gaussian_mixture``: a Gaussian mixture with diagonal covariances (BIC recorded); the
   membership strength is the posterior probability of the customer's segment.
+
+TODO: DBSCAN and HDBSCAN (issue 5) are not registered yet: they choose their own number of
+clusters and leave noise, so the selection table needs a noise-share column and rows that are
+not indexed by k, and segment 0 would have to share its rule with noise points.
 
 A fitted model is its centres, plus variances and weights for the mixture: :func:`score_rows`
 assigns customers from those alone (nearest centre, or highest posterior), so scoring needs no
@@ -196,24 +200,24 @@ class KMeansAlgorithm(ClusterAlgorithm):
 class WardAlgorithm(ClusterAlgorithm):
     """Agglomerative clustering with Ward linkage, cut at k clusters.
 
-    The linkage needs the condensed distance matrix and a working copy, about ``8 n^2`` bytes
-    (1.8 GB at 15k rows), so it is fit on a seeded sample of at most ``max_fit_rows`` rows; the
-    centres are the means of the sample's clusters and every row is assigned to the nearest.
-    The tree is built once and cut for every k.
+    The linkage needs the condensed distance matrix and a working copy, about ``8 n^2`` bytes,
+    so the memory is estimated first: above ``max_memory_gib`` the tree is built on a seeded
+    sample of the rows that fit (16k rows in 2 GiB), the centres are the means of the sample's
+    clusters and every row is assigned to the nearest. The tree is built once and cut for every k.
 
     Parameters
     ----------
     seed
         Seed of the sample.
-    max_fit_rows
-        Largest sample the linkage runs on.
+    max_memory_gib
+        Memory the linkage may take.
     """
 
     name = "ward"
 
-    def __init__(self, seed: int = 0, max_fit_rows: int = 15_000) -> None:
+    def __init__(self, seed: int = 0, max_memory_gib: float = 2.0) -> None:
         super().__init__(seed)
-        self.max_fit_rows = int(max_fit_rows)
+        self.max_fit_rows = max(2, int((max_memory_gib * 2**30 / 8) ** 0.5))
         self._tree: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def _fit(self, x: np.ndarray, k: int) -> ClusterFit:

@@ -1,22 +1,17 @@
 """Entry points of the segmentation: the functions the dbt Python models call.
 
 Fitting and scoring are separate steps, each writing one table, so that the fitted model can
-score customers without a refit (and, later, in SQL):
+score customers without a refit (and, later, in SQL). Function -> mart (grain) <- what it reads:
 
-=============================  ==========================  ======================================
-function                       mart (grain)                reads
-=============================  ==========================  ======================================
-:func:`preprocessing_table`    fct_segment_preprocessing   features, customers
-                               (feature)
-:func:`model_selection_table`  fct_segment_model_selection features, customers, preprocessing
-                               (algorithm x k)
-:func:`centroids_table`        fct_segment_centroids       features, customers, preprocessing,
-                               (segment x feature)         model selection
-:func:`definitions_table`      fct_segment_definitions     features, customers, preprocessing,
-                               (segment, 0..k)             centroids
-:func:`customer_segments_table` fct_customer_segments      features, customers, preprocessing,
-                               (customer)                  centroids, definitions
-=============================  ==========================  ======================================
+- :func:`preprocessing_table` -> fct_segment_preprocessing (feature) <- features, customers;
+- :func:`model_selection_table` -> fct_segment_model_selection (algorithm x k) <- features,
+  customers, preprocessing;
+- :func:`centroids_table` -> fct_segment_centroids (segment x feature) <- features, customers,
+  preprocessing, model selection (refits the chosen model: same rows, order and seed);
+- :func:`definitions_table` -> fct_segment_definitions (segment 0..k: name, description) <-
+  features, customers, preprocessing, centroids;
+- :func:`customer_segments_table` -> fct_customer_segments (customer) <- features, customers,
+  preprocessing, centroids, definitions (scoring only).
 
 ``features`` is ``marts.fct_customer_features`` (customer_id + numeric features) and
 ``customers`` is ``marts.dim_customers`` (customer_id, has_activity). Customers with activity and

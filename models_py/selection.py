@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -146,7 +147,7 @@ def select_model(x: np.ndarray, config: SelectionConfig) -> SelectionResult:
         raise ValueError("no customers with activity to segment")
     ks, cap_note = candidate_ks(config, count_distinct_rows(x, at_least=max_k(config)))
     if cap_note:
-        logger.warning(cap_note)
+        warnings.warn(cap_note, KCappedWarning, stacklevel=2)
 
     rows, fits = [], {}
     for name in config.algorithms:

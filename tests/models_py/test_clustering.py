@@ -62,9 +62,9 @@ def test_other_algorithms_recover_planted_blobs(name: str, seed: int) -> None:
 
 
 def test_ward_fits_on_a_sample_above_its_cap_and_says_so() -> None:
-    # 600 rows and a cap of 200: the tree is built on 200, everyone is assigned, noted.
+    # 600 rows and memory for 200 (8 x 200^2 bytes): the tree is built on 200, all assigned.
     x, truth = planted_blobs(n=600, k=3, seed=4)
-    algorithm = make_algorithm("ward", seed=0, max_fit_rows=200)
+    algorithm = make_algorithm("ward", seed=0, max_memory_gib=8 * 200**2 / 2**30)
     fit = algorithm.fit(x, 3)
     assert fit.n_fit == 200
     assert len(fit.labels) == 600

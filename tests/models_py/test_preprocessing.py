@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from models_py.preprocessing import (
+    FeatureWarning,
     FittedPreprocessor,
     PreprocessConfig,
     Preprocessor,
@@ -123,3 +124,11 @@ def test_transform_missing_used_column_says_to_rebuild() -> None:
     fitted = Preprocessor().fit(frame)
     with pytest.raises(KeyError, match="rebuild"):
         fitted.transform(frame.drop(columns="x"))
+
+
+def test_a_listed_feature_that_cannot_be_used_is_a_warning() -> None:
+    # A feature the user asked for by name and that is all NULL is not dropped silently.
+    frame = pd.DataFrame({"customer_id": ["a", "b"], "x": [1.0, 2.0], "n": [np.nan, np.nan]})
+    with pytest.warns(FeatureWarning, match="n \\(NULL for every customer"):
+        fitted = Preprocessor(PreprocessConfig(features=("x", "n"))).fit(frame)
+    assert fitted.features == ["x"]

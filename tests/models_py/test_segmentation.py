@@ -15,6 +15,7 @@ from models_py.segmentation import (
     preprocessing_table,
     segment,
 )
+from models_py.selection import KCappedWarning
 
 CONFIG = SegmentationConfig(k_min=2, k_max=5, seed=3)
 
@@ -128,7 +129,8 @@ def test_k_capped_for_few_distinct_customers() -> None:
         "customer_id": list("abcde"), "spend_365d": [1.0, 1.0, 1.0, 50.0, 50.0],
     })
     customers = features[["customer_id"]].assign(has_activity=True)
-    result = segment(features, customers, SegmentationConfig())
+    with pytest.warns(KCappedWarning):
+        result = segment(features, customers, SegmentationConfig())
     assert result.model_selection["k"].tolist() == [2]
     assert "k capped at 2" in result.model_selection["note"].iloc[0]
     assert sorted(result.customer_segments["segment_id"].unique()) == [1, 2]

@@ -1,8 +1,9 @@
 """dbt build of the segmentation marts on a small raw bank with planted personas.
 
-Slow: it runs the whole dbt project (staging, customer marts, the Python models, the segment
-marts and every data test) on a temporary warehouse, then rebuilds the segmentation with vars
-given on the command line to check that they reach the Python models.
+Slow: it runs dbt build on everything upstream and downstream of fct_customer_segments (staging,
+customer marts, the Python models, the segment marts and their data tests) on a temporary
+warehouse, then rebuilds the segmentation with vars given on the command line to check that they
+reach the Python models.
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str
         "DBT_TARGET_PATH": str(folder / "target"),
         "DBT_LOG_PATH": str(folder / "logs"),
     }
-    _dbt(env, "build")
+    # The segmentation, everything it reads and everything that reads it (cautious: no test of
+    # an unrelated mart that happens to share a parent).
+    _dbt(env, "build", "--select", "+fct_customer_segments+", "--indirect-selection", "cautious")
     return warehouse, env
 
 
@@ -99,6 +102,7 @@ def test_dbt_python_model_tables_have_the_interface_types(built) -> None:
 
 def test_dbt_vars_reach_the_python_models(built) -> None:
     # force_k as an int and k_max as text on the command line both arrive as integers.
+    # Runs last in this file: it rebuilds the segmentation of the shared warehouse.
     warehouse, env = built
     variables = {"force_k": 4, "k_min": 2, "k_max": "5", "segmentation_scaler": "robust"}
     _dbt(env, "build", "--select", "fct_segment_preprocessing+", "--vars", json.dumps(variables))

@@ -9,6 +9,7 @@ from segment_frames import planted_blobs
 from sklearn.metrics import silhouette_score
 
 from models_py.selection import (
+    KCappedWarning,
     SelectionConfig,
     candidate_ks,
     choose,
@@ -55,7 +56,8 @@ def test_silhouette_sample_is_capped_and_seeded() -> None:
 def test_k_capped_when_fewer_distinct_rows_than_k() -> None:
     # Three distinct profiles and k asked 4..6: one fit with k = 3, the cap written in note.
     x = np.repeat(np.array([[0.0, 0.0], [5.0, 0.0], [0.0, 5.0]]), 10, axis=0)
-    table = select_model(x, SelectionConfig(k_min=4, k_max=6)).table
+    with pytest.warns(KCappedWarning, match="only 3 distinct"):
+        table = select_model(x, SelectionConfig(k_min=4, k_max=6)).table
     assert table["k"].tolist() == [3]
     assert bool(table["is_chosen"].iloc[0])
     assert "k capped at 3" in table["note"].iloc[0]
