@@ -129,6 +129,12 @@ FITTERS: dict[str, Callable[..., FitResult]] = {
 }
 
 
+def _finite_or_null(value: float) -> float | None:
+    """NaN or infinity (a singular Hessian) is stored as NULL: unknown, not a number."""
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
 def model_fit_table(fits: dict[str, FitResult], config: ClvConfig) -> pa.Table:
     """The fit table: one row per model x parameter (columns :data:`FIT_COLUMNS`).
 
@@ -147,15 +153,15 @@ def model_fit_table(fits: dict[str, FitResult], config: ClvConfig) -> pa.Table:
                     "parameter": name,
                     "parameter_index": i,
                     "estimate": float(fit.estimates[i]),
-                    "std_error": float(fit.std_errors[i]),
-                    "estimate_lower": float(fit.estimates[i] * np.exp(-z * sd_log[i])),
-                    "estimate_upper": float(fit.estimates[i] * np.exp(z * sd_log[i])),
+                    "std_error": _finite_or_null(fit.std_errors[i]),
+                    "estimate_lower": _finite_or_null(fit.estimates[i] * np.exp(-z * sd_log[i])),
+                    "estimate_upper": _finite_or_null(fit.estimates[i] * np.exp(z * sd_log[i])),
                     "log_likelihood": float(fit.log_likelihood),
                     "n_customers": int(fit.n_customers),
                     "n_fit": int(fit.n_fit),
                     "time_unit": fit.time_unit,
                     "is_converged": bool(fit.converged),
-                    "log_covariance": [float(v) for v in fit.covariance[i]],
+                    "log_covariance": [_finite_or_null(v) for v in fit.covariance[i]],
                 }
             )
     schema = pa.schema(
