@@ -66,7 +66,8 @@ def write_synthetic_bank(
     raw.customers, raw.accounts, raw.transactions and raw.balances chunk by chunk in customer
     (and time) order, writes the ground truth (see seeds_gen.generator.truth) and one
     raw.load_reconciliation row per raw table. Everything happens in one transaction: a failure
-    leaves the previous dataset in place.
+    leaves the previous dataset in place. DuckDB's ``memory_limit`` is set to
+    ``config.memory_limit`` meanwhile and restored afterwards.
 
     Parameters
     ----------
@@ -75,7 +76,8 @@ def write_synthetic_bank(
     config
         What to generate; ``BankConfig()`` (10,000 customers, 24 months, seed 42) by default.
     progress
-        Called as ``progress(customers_done, customers_total)`` after every chunk.
+        Called as ``progress(customers_done, customers_total)`` after every chunk. It may query
+        ``con`` (inside the open transaction) but must fetch what it executes.
 
     Returns
     -------

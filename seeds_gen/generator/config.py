@@ -135,7 +135,7 @@ class BankConfig:
     seasonality: bool = True
     dirty: DirtyData = field(default_factory=DirtyData)
     block_customers: int = BLOCK_CUSTOMERS
-    chunk_customers: int = 20_000
+    chunk_customers: int = 10_000
     currency: str = "EUR"
     memory_limit: str | None = "1GB"
 
@@ -155,6 +155,8 @@ class BankConfig:
             )
         if not 1 <= self.block_customers <= 1_000_000:
             raise ValueError(f"block_customers must be 1 .. 1,000,000, got {self.block_customers}")
+        if not re.fullmatch(r"[A-Z]{3}", self.currency):
+            raise ValueError(f"currency must be a 3-letter ISO code, got {self.currency!r}")
         if self.memory_limit is not None and not _MEMORY.match(self.memory_limit):
             raise ValueError(
                 f"memory_limit must look like '1GB' or '512MiB', got {self.memory_limit!r}"

@@ -130,7 +130,9 @@ def draw_customers(
     )
 
 
-def _draw_occupation(rng: np.random.Generator, persona: np.ndarray, table: PersonaTable):
+def _draw_occupation(
+    rng: np.random.Generator, persona: np.ndarray, table: PersonaTable
+) -> np.ndarray:
     names = occupation_names(table)
     weights = np.zeros((len(table.personas), len(names)))
     for code, p in enumerate(table.personas):
@@ -167,7 +169,7 @@ def _draw_churn(
     moved = gradual & (rng.random(n) < 0.7)
     gap_start = np.where(moved, stress_start + (rng.random(n) * 0.6 * decline).astype(np.int64),
                          NEVER)
-    gap_end = np.where(moved, NEVER, NEVER)
+    gap_end = np.full(n, NEVER)  # a leaver's salary does not come back
 
     # Dips of stayers: 45 .. 120 days anywhere in the window, then recovery.
     dip = ~planted & (rng.random(n) < DIP_SHARE)

@@ -26,7 +26,8 @@ disengaged                checking only, salary paid elsewhere, few purchases, o
 Card purchases follow a BG/NBD process per customer (``btyd``: purchase rate ``lambda`` per day
 ~ Gamma(shape r, rate alpha); dropout probability after each repeat purchase ``p`` ~ Beta(a, b))
 and their amounts a Gamma-Gamma process (``spend``: per-customer rate ``nu`` ~ Gamma(shape q, rate
-v); each amount ~ Gamma(shape p, rate nu), mean p / nu). Both parameter sets are written to
+gamma); each amount ~ Gamma(shape p, rate nu), mean p / nu). Parameter names follow
+models_py.clv (bg_nbd: r, alpha, a, b; gamma_gamma: p, q, gamma). Both parameter sets are written to
 ``raw_truth.planted_parameters`` so that CLV fitting can be checked against them.
 """
 
@@ -63,7 +64,7 @@ class GammaGamma:
 
     p: float  # shape of each purchase amount given nu
     q: float  # shape of the gamma of nu across customers
-    v: float  # rate of the gamma of nu (mean amount across customers = p * v / (q - 1))
+    gamma: float  # rate of the gamma of nu (mean amount across customers = p * gamma / (q - 1))
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ PERSONAS: tuple[Persona, ...] = (
         branch_share=0.10,
         maintenance_fee=3.5,
         btyd=BgNbd(r=2.0, alpha=25.0, a=0.5, b=30.0),
-        spend=GammaGamma(p=5.0, q=4.0, v=24.0),
+        spend=GammaGamma(p=5.0, q=4.0, gamma=24.0),
         credit_card_share=0.4,
         categories=(0.45, 0.15, 0.05, 0.20, 0.15),
         channels=(0.70, 0.15, 0.15),
@@ -180,7 +181,7 @@ PERSONAS: tuple[Persona, ...] = (
         branch_share=0.05,
         maintenance_fee=0.0,
         btyd=BgNbd(r=3.0, alpha=30.0, a=0.3, b=40.0),
-        spend=GammaGamma(p=4.0, q=5.0, v=100.0),
+        spend=GammaGamma(p=4.0, q=5.0, gamma=100.0),
         credit_card_share=0.85,
         categories=(0.25, 0.30, 0.25, 0.08, 0.12),
         channels=(0.50, 0.40, 0.10),
@@ -222,7 +223,7 @@ PERSONAS: tuple[Persona, ...] = (
         branch_share=0.0,
         maintenance_fee=0.0,
         btyd=BgNbd(r=2.4, alpha=12.0, a=0.6, b=20.0),
-        spend=GammaGamma(p=3.0, q=6.0, v=30.0),
+        spend=GammaGamma(p=3.0, q=6.0, gamma=30.0),
         credit_card_share=0.5,
         categories=(0.20, 0.40, 0.08, 0.02, 0.30),
         channels=(0.25, 0.25, 0.50),
@@ -264,7 +265,7 @@ PERSONAS: tuple[Persona, ...] = (
         branch_share=0.10,
         maintenance_fee=5.0,
         btyd=BgNbd(r=2.0, alpha=16.0, a=0.4, b=30.0),
-        spend=GammaGamma(p=5.0, q=5.0, v=44.0),
+        spend=GammaGamma(p=5.0, q=5.0, gamma=44.0),
         credit_card_share=0.9,
         categories=(0.35, 0.20, 0.05, 0.15, 0.25),
         channels=(0.60, 0.30, 0.10),
@@ -306,7 +307,7 @@ PERSONAS: tuple[Persona, ...] = (
         branch_share=0.30,
         maintenance_fee=12.0,
         btyd=BgNbd(r=1.5, alpha=25.0, a=0.3, b=35.0),
-        spend=GammaGamma(p=2.5, q=3.0, v=120.0),
+        spend=GammaGamma(p=2.5, q=3.0, gamma=120.0),
         credit_card_share=0.7,
         categories=(0.10, 0.20, 0.25, 0.30, 0.15),
         channels=(0.40, 0.50, 0.10),
@@ -348,7 +349,7 @@ PERSONAS: tuple[Persona, ...] = (
         branch_share=0.50,
         maintenance_fee=2.0,
         btyd=BgNbd(r=3.0, alpha=75.0, a=0.2, b=40.0),
-        spend=GammaGamma(p=6.0, q=6.0, v=30.0),
+        spend=GammaGamma(p=6.0, q=6.0, gamma=30.0),
         credit_card_share=0.2,
         categories=(0.60, 0.10, 0.08, 0.07, 0.15),
         channels=(0.90, 0.08, 0.02),
@@ -390,7 +391,7 @@ PERSONAS: tuple[Persona, ...] = (
         branch_share=0.10,
         maintenance_fee=5.0,
         btyd=BgNbd(r=0.6, alpha=30.0, a=0.8, b=8.0),
-        spend=GammaGamma(p=4.0, q=4.0, v=22.0),
+        spend=GammaGamma(p=4.0, q=4.0, gamma=22.0),
         credit_card_share=0.3,
         categories=(0.40, 0.10, 0.05, 0.15, 0.30),
         channels=(0.80, 0.10, 0.10),

@@ -13,9 +13,9 @@ customer_purchase_process       customer: persona, purchase_rate_per_day (lambda
                                 dropout_probability (p), spend_nu (nu), mean_spend (p_spend /
                                 nu, EUR), process_start_date (first purchase), dropout_date
                                 (last purchase when the customer stopped buying, else NULL),
-                                planted_purchases (before decline thinning)
+                                planted_purchases (purchase days, before decline thinning)
 planted_parameters              persona x model x parameter: value, description. Models:
-                                'bg_nbd' (r, alpha, a, b; days), 'gamma_gamma' (p, q, v; EUR),
+                                'bg_nbd' (r, alpha, a, b; days), 'gamma_gamma' (p, q, gamma; EUR),
                                 'mix' (share), 'churn' (hazard_per_month, gradual_share)
 dirty_transactions              damaged row: transaction_id, kind (empty unless switched on)
 generator_settings              setting: value (seed, size, window, version)
@@ -87,7 +87,7 @@ _DESCRIPTIONS = {
     ("bg_nbd", "b"): "beta distribution of the dropout probability after a repeat purchase",
     ("gamma_gamma", "p"): "shape of the gamma distribution of one purchase amount (EUR)",
     ("gamma_gamma", "q"): "shape of the gamma distribution of the spend rate nu",
-    ("gamma_gamma", "v"): "rate of the gamma distribution of the spend rate nu",
+    ("gamma_gamma", "gamma"): "rate of the gamma distribution of the spend rate nu",
     ("mix", "share"): "share of customers drawn from this persona",
     ("churn", "hazard_per_month"): "probability of leaving the bank in a month",
     ("churn", "gradual_share"): "share of leavers with a visible decline before leaving",
@@ -116,7 +116,7 @@ def planted_parameter_rows(config: BankConfig) -> list[tuple[str, str, str, floa
             ("bg_nbd", "b"): persona.btyd.b,
             ("gamma_gamma", "p"): persona.spend.p,
             ("gamma_gamma", "q"): persona.spend.q,
-            ("gamma_gamma", "v"): persona.spend.v,
+            ("gamma_gamma", "gamma"): persona.spend.gamma,
             ("mix", "share"): shares[persona.name],
             ("churn", "hazard_per_month"): persona.churn_hazard,
             ("churn", "gradual_share"): persona.gradual_churn_share,

@@ -25,59 +25,74 @@ from seeds_gen.generator.timeline import Timeline
 RAW_COUNTED = ("customers", "accounts", "transactions", "balances")
 CHURN_KINDS = ("none", "gradual", "abrupt")  # by code; "none" is written as NULL
 
-_SQL = {
-    "customers": """
-        insert into raw.customers by name
-        select
-            printf('C%09d', number) as customer_id, birth_year, gender, region,
-            income_annual, occupation, joined_date, credit_score
-        from {view}
-    """,
-    "accounts": """
-        insert into raw.accounts by name
-        select
-            printf('A%010d', number) as account_id, printf('C%09d', customer) as customer_id,
-            product, opened_date, closed_date, credit_limit, interest_rate, principal
-        from {view}
-    """,
-    "transactions": """
-        insert into raw.transactions by name
-        select
-            printf('T%011d', txn) as transaction_id, printf('A%010d', account) as account_id,
-            printf('C%09d', customer) as customer_id, booked_at, amount,
-            $currency as currency, channel, category,
-            case when order_number is not null then printf('O%011d', order_number) end
-                as order_id
-        from {view}
-    """,
-    "balances": """
-        insert into raw.balances by name
-        select printf('A%010d', account) as account_id, month_end_date, balance, days_past_due
-        from {view}
-    """,
-    "customer_personas": """
-        insert into raw_truth.customer_personas by name
-        select printf('C%09d', number) as customer_id, persona from {view}
-    """,
-    "customer_churn": """
-        insert into raw_truth.customer_churn by name
-        select
-            printf('C%09d', number) as customer_id, churn_date, decline_start_date, churn_kind,
-            dip_start_date, dip_end_date
-        from {view}
-    """,
-    "customer_purchase_process": """
-        insert into raw_truth.customer_purchase_process by name
-        select
-            printf('C%09d', number) as customer_id, persona, purchase_rate_per_day,
-            dropout_probability, spend_nu, mean_spend, process_start_date, dropout_date,
-            planted_purchases
-        from {view}
-    """,
-    "dirty_transactions": """
-        insert into raw_truth.dirty_transactions by name
-        select printf('T%011d', txn) as transaction_id, kind from {view}
-    """,
+# Target table and, per target column, the SQL expression over the Arrow columns. Inserted
+# through a relation (never a registered view: inside a transaction DuckDB keeps every view's
+# Arrow table alive until commit, so memory would grow with the bank).
+_TARGETS: dict[str, tuple[str, dict[str, str]]] = {
+    "customers": ("raw.customers", {
+        "customer_id": "printf('C%09d', number)",
+        "birth_year": "birth_year",
+        "gender": "cast(gender as varchar)",
+        "region": "cast(region as varchar)",
+        "income_annual": "income_annual",
+        "occupation": "cast(occupation as varchar)",
+        "joined_date": "joined_date",
+        "credit_score": "credit_score",
+    }),
+    "accounts": ("raw.accounts", {
+        "account_id": "printf('A%010d', number)",
+        "customer_id": "printf('C%09d', customer)",
+        "product": "cast(product as varchar)",
+        "opened_date": "opened_date",
+        "closed_date": "closed_date",
+        "credit_limit": "credit_limit",
+        "interest_rate": "interest_rate",
+        "principal": "principal",
+    }),
+    "transactions": ("raw.transactions", {
+        "transaction_id": "printf('T%011d', txn)",
+        "account_id": "printf('A%010d', account)",
+        "customer_id": "printf('C%09d', customer)",
+        "booked_at": "cast(booked_at as timestamp)",
+        "amount": "amount",
+        "currency": "{currency}",
+        "channel": "cast(channel as varchar)",
+        "category": "cast(category as varchar)",
+        "order_id": "case when order_number is not null then printf('O%011d', order_number) end",
+    }),
+    "balances": ("raw.balances", {
+        "account_id": "printf('A%010d', account)",
+        "month_end_date": "month_end_date",
+        "balance": "balance",
+        "days_past_due": "days_past_due",
+    }),
+    "customer_personas": ("raw_truth.customer_personas", {
+        "customer_id": "printf('C%09d', number)",
+        "persona": "cast(persona as varchar)",
+    }),
+    "customer_churn": ("raw_truth.customer_churn", {
+        "customer_id": "printf('C%09d', number)",
+        "churn_date": "churn_date",
+        "decline_start_date": "decline_start_date",
+        "churn_kind": "cast(churn_kind as varchar)",
+        "dip_start_date": "dip_start_date",
+        "dip_end_date": "dip_end_date",
+    }),
+    "customer_purchase_process": ("raw_truth.customer_purchase_process", {
+        "customer_id": "printf('C%09d', number)",
+        "persona": "cast(persona as varchar)",
+        "purchase_rate_per_day": "purchase_rate_per_day",
+        "dropout_probability": "dropout_probability",
+        "spend_nu": "spend_nu",
+        "mean_spend": "mean_spend",
+        "process_start_date": "process_start_date",
+        "dropout_date": "dropout_date",
+        "planted_purchases": "planted_purchases",
+    }),
+    "dirty_transactions": ("raw_truth.dirty_transactions", {
+        "transaction_id": "printf('T%011d', txn)",
+        "kind": "cast(kind as varchar)",
+    }),
 }
 
 
@@ -138,15 +153,23 @@ class RawWriter:
         self.next_transaction = 0
         self.late: list[pa.Table] = []
         self.occupations = occupation_names(PersonaTable())
+        self._projections: dict[str, str] = {}
 
     def insert(self, name: str, table: pa.Table) -> None:
-        view = f"_finseg_generator_{name}"
-        self.con.register(view, table)
-        try:
-            params = {"currency": self.config.currency} if name == "transactions" else None
-            self.con.execute(_SQL[name].format(view=view), params)
-        finally:
-            self.con.unregister(view)
+        """Insert an Arrow table into its target, columns in the target's order."""
+        target, expressions = _TARGETS[name]
+        if target not in self._projections:
+            schema, table_name = target.split(".")
+            columns = [row[0] for row in self.con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = ? and table_name = ? order by ordinal_position",
+                [schema, table_name],
+            ).fetchall()]
+            currency = f"'{self.config.currency}'"
+            self._projections[target] = ", ".join(
+                expressions[column].format(currency=currency) for column in columns
+            )
+        self.con.from_arrow(table).project(self._projections[target]).insert_into(target)
         self.counts[name] += table.num_rows
 
     def write_chunk(self, blocks: list[Block]) -> None:
