@@ -14,8 +14,9 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import duckdb
 import typer
@@ -26,9 +27,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from apps.exports import export_marts
+from apps.exports import export_marts, exports_dir_for
 from apps.publish import staged_warehouse
 from apps.warehouse import MAIN_MARTS, project_root, project_vars, warehouse_path
+
+if TYPE_CHECKING:
+    from seeds_gen.generator import BankConfig
 
 app = typer.Typer(
     help="finseg: customer segmentation for banks, on dbt and DuckDB.",
@@ -73,37 +77,76 @@ def _resolve_warehouse(warehouse: Path | None) -> Path:
 
 
 def _parse_vars(pairs: list[str] | None) -> dict[str, object]:
+    """Read --var NAME=VALUE pairs (VALUE as YAML) and check what can be checked before a build."""
     parsed: dict[str, object] = {}
     for pair in pairs or []:
         name, sep, value = pair.partition("=")
         if not sep or not name:
             raise typer.BadParameter(f"--var expects NAME=VALUE, got {pair!r}")
-        parsed[name.strip()] = yaml.safe_load(value)
+        try:
+            parsed[name.strip()] = yaml.safe_load(value)
+        except (yaml.YAMLError, ValueError):
+            # Not valid YAML (or an impossible date such as 2025-13-45): keep the text, and let
+            # the checks below or dbt name the problem.
+            parsed[name.strip()] = value
     unknown = sorted(set(parsed) - set(project_vars()))
     if unknown:
         raise typer.BadParameter(
             f"unknown dbt var(s) {', '.join(unknown)}; the vars are listed in dbt_project.yml"
         )
+    for name, value in parsed.items():
+        if isinstance(value, date):
+            parsed[name] = value.isoformat()
+    _check_vars({**project_vars(), **parsed})
     return parsed
+
+
+def _check_vars(merged: dict[str, object]) -> None:
+    """Refuse settings that would only fail deep inside a build."""
+    as_of = merged.get("as_of_date")
+    if as_of is not None:
+        try:
+            date.fromisoformat(str(as_of))
+        except ValueError:
+            raise typer.BadParameter(
+                f"as_of_date must be a date as YYYY-MM-DD (or null), got {as_of!r}"
+            ) from None
+    k_min, k_max = merged.get("k_min"), merged.get("k_max")
+    if isinstance(k_min, int) and isinstance(k_max, int) and not 2 <= k_min <= k_max:
+        raise typer.BadParameter(f"need 2 <= k_min <= k_max, got k_min={k_min} k_max={k_max}")
 
 
 @app.command()
 def generate(
     customers: Annotated[int | None, typer.Option(min=1, help="Customers to generate.")] = None,
     months: Annotated[int | None, typer.Option(min=1, max=120, help="Months of history.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed; same seed, same data.")] = None,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="Random seed; same seed, same data.")
+    ] = None,
     warehouse: WarehouseOption = None,
 ) -> None:
     """Generate the synthetic bank into raw.* (replacing what the warehouse held)."""
-    from seeds_gen.generator import BankConfig, write_synthetic_bank
+    config = _bank_config(customers, months, seed)
+    path = _resolve_warehouse(warehouse)
+    with staged_warehouse(path, start_from_published=False) as staged:
+        _generate_into(staged, config)
+
+
+def _bank_config(customers: int | None, months: int | None, seed: int | None) -> BankConfig:
+    """The synthetic bank's settings: the options given, else the synthetic_* dbt vars."""
+    from seeds_gen.generator import BankConfig
 
     defaults = project_vars()
-    config = BankConfig(
+    return BankConfig(
         customers=customers or int(defaults["synthetic_customers"]),
         months=months or int(defaults["synthetic_months"]),
         seed=seed if seed is not None else int(defaults["synthetic_seed"]),
     )
-    path = _resolve_warehouse(warehouse)
+
+
+def _generate_into(staged: Path, config: BankConfig) -> None:
+    from seeds_gen.generator import write_synthetic_bank
+
     started = time.perf_counter()
     with (
         Progress(
@@ -113,17 +156,14 @@ def generate(
             TimeElapsedColumn(),
             console=console,
         ) as progress,
-        staged_warehouse(path, start_from_published=False) as staged,
         duckdb.connect(str(staged)) as con,
     ):
         task = progress.add_task("generate", total=config.customers)
-        summary = write_synthetic_bank(
+        counts = write_synthetic_bank(
             con, config, progress=lambda done, total: progress.update(task, completed=done)
         )
     elapsed = time.perf_counter() - started
-    _print_counts(
-        f"Synthetic bank (seed {config.seed}) in {path}, {elapsed:.1f} s", dict(summary)
-    )
+    _print_counts(f"Synthetic bank (seed {config.seed}), {elapsed:.1f} s", dict(counts))
 
 
 @app.command()
@@ -212,18 +252,25 @@ def build(
     started = time.perf_counter()
     # dbt builds a private copy; only a build whose models and tests all pass is published.
     with staged_warehouse(path, start_from_published=True) as staged:
-        code = _dbt(args, variables, staged)
-        if code != 0:
-            console.print(
-                "[bold red]dbt build failed[/]; the messages above say which model or test. "
-                f"{path.name} keeps its last good data."
-            )
-            raise typer.Exit(code=code)
+        _build_into(staged, args, variables)
     console.print(f"dbt build passed and was published in {time.perf_counter() - started:.1f} s")
-    manifest = export_marts(path, path.parent / "exports")
-    console.print(
-        f"exported {len(manifest['marts'])} marts to {path.parent / 'exports'} (Parquet + manifest)"
-    )
+    _after_publish(path)
+
+
+def _build_into(staged: Path, args: list[str], variables: dict[str, object]) -> None:
+    code = _dbt(args, variables, staged)
+    if code != 0:
+        console.print(
+            "[bold red]dbt build failed[/]; the messages above say which model or test. "
+            "Nothing was published."
+        )
+        raise typer.Exit(code=code)
+
+
+def _after_publish(path: Path) -> None:
+    exports = exports_dir_for(path)
+    manifest = export_marts(path, exports)
+    console.print(f"exported {len(manifest['marts'])} marts to {exports} (Parquet + manifest)")
     summary(warehouse=path)
 
 
@@ -231,7 +278,17 @@ def build(
 def summary(warehouse: WarehouseOption = None) -> None:
     """Print row counts of the main marts and the chosen segmentation."""
     path = _resolve_warehouse(warehouse)
-    with duckdb.connect(str(path), read_only=True) as con:
+    if not path.is_file():
+        console.print(
+            f"[bold red]no warehouse at {path}[/]: run `finseg run` or `finseg load` first"
+        )
+        raise typer.Exit(code=2)
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as error:
+        console.print(f"[bold red]cannot read {path}[/]: {escape(str(error).splitlines()[0])}")
+        raise typer.Exit(code=2) from error
+    with con:
         counts = {}
         for name in MAIN_MARTS:
             try:
@@ -240,6 +297,8 @@ def summary(warehouse: WarehouseOption = None) -> None:
                 counts[name] = None
         chosen = _chosen_segmentation(con)
     _print_counts(f"Warehouse {path}", counts)
+    if all(counts[name] is None for name in MAIN_MARTS if name.startswith("marts.")):
+        console.print("No marts yet: run `finseg build`.")
     if chosen:
         console.print(
             f"Segmentation: {chosen['algorithm']} with k = {chosen['k']} "
@@ -274,17 +333,29 @@ def _print_counts(title: str, counts: dict[str, int | None]) -> None:
 def run(
     customers: Annotated[int | None, typer.Option(min=1)] = None,
     months: Annotated[int | None, typer.Option(min=1, max=120)] = None,
-    seed: Annotated[int | None, typer.Option()] = None,
+    seed: Annotated[int | None, typer.Option(min=0)] = None,
     var: VarOption = None,
     warehouse: WarehouseOption = None,
 ) -> None:
-    """Generate the synthetic bank, build everything, and say how to open the explorer."""
+    """Generate the synthetic bank, build everything, and say how to open the explorer.
+
+    Generation and build are published together: the explorer sees the new bank only once its
+    build has passed.
+    """
+    variables = _parse_vars(var)
+    config = _bank_config(customers, months, seed)
+    path = _resolve_warehouse(warehouse)
     started = time.perf_counter()
-    generate(customers=customers, months=months, seed=seed, warehouse=warehouse)
-    build(var=var, select=None, warehouse=warehouse)
+    with staged_warehouse(path, start_from_published=False) as staged:
+        _generate_into(staged, config)
+        _build_into(staged, ["build"], variables)
+    _after_publish(path)
+    how = "[bold]make app[/] (or `finseg app`)"
+    if path != warehouse_path(None) or os.environ.get("FINSEG_WAREHOUSE"):
+        how = f"`finseg app --warehouse {path}`"
     console.print(
-        f"\nDone in {time.perf_counter() - started:.1f} s. Open the explorer with "
-        "[bold]make app[/] (or `finseg app`), then http://localhost:8501"
+        f"\nDone in {time.perf_counter() - started:.1f} s. Open the explorer with {how}, "
+        "then http://localhost:8501"
     )
 
 
@@ -312,6 +383,7 @@ def explorer(
             "false",
         ],
         cwd=project_root(),
+        preexec_fn=_die_with_parent,
     )
     raise typer.Exit(code=code)
 

@@ -41,6 +41,15 @@ PUBLIC_MARTS = (
 PACKAGES = ("finseg", "dbt-core", "dbt-duckdb", "duckdb", "scikit-learn", "pandas", "numpy")
 
 
+def exports_dir_for(warehouse: Path) -> Path:
+    """Where a warehouse's exports go: ``exports/`` beside the default ``finseg.duckdb``, and
+    ``<name>_exports/`` beside any other warehouse, so that two warehouses in one folder never
+    overwrite each other's exports."""
+    if warehouse.name == "finseg.duckdb":
+        return warehouse.parent / "exports"
+    return warehouse.parent / f"{warehouse.stem}_exports"
+
+
 def export_marts(warehouse: Path, exports_dir: Path) -> dict[str, object]:
     """Write every public mart that ``warehouse`` holds to Parquet, then ``manifest.json``.
 
@@ -61,6 +70,7 @@ def export_marts(warehouse: Path, exports_dir: Path) -> dict[str, object]:
         for mart in set(PUBLIC_MARTS) - set(marts):
             (exports_dir / f"{mart}.parquet").unlink(missing_ok=True)
         manifest = {
+            "warehouse": warehouse.name,
             "run_id": _run_id(tables),
             "as_of_date": _as_of_date(con),
             "marts": tables,

@@ -50,7 +50,11 @@ def staged_warehouse(published: Path, *, start_from_published: bool) -> Iterator
     try:
         yield staged
     except BaseException:
-        log.info("not published: %s keeps its last good data", published.name)
+        _remove_database(staged)
+        if published.exists():
+            log.info("not published: %s keeps its last good data", published.name)
+        else:
+            log.info("not published: no %s was written", published.name)
         raise
     _checkpoint(staged)
     os.replace(staged, published)

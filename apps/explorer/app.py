@@ -33,9 +33,17 @@ def navigation() -> st.Page:
                     default=True,
                 ),
                 st.Page(PAGES / "segments.py", title="Segments", icon=":material/groups:"),
+                st.Page(PAGES / "models.py", title="Model comparison", icon=":material/compare:"),
             ],
             "Customers": [
                 st.Page(PAGES / "rfm.py", title="RFM", icon=":material/grid_on:"),
+                st.Page(PAGES / "clv.py", title="CLV", icon=":material/savings:"),
+                st.Page(
+                    PAGES / "customer.py", title="Customer lookup", icon=":material/person_search:"
+                ),
+            ],
+            "Data": [
+                st.Page(PAGES / "sql.py", title="SQL", icon=":material/terminal:"),
             ],
         }
     )

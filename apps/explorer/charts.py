@@ -240,3 +240,122 @@ def share_against_base(comparison: pd.DataFrame, category: str) -> go.Figure:
     figure.update_xaxes(title="share of customers", tickformat=".0%")
     figure.update_layout(barmode="group", legend={"orientation": "h", "y": -0.2})
     return _layout(figure, height=max(260, 44 * len(frame) + 100))
+
+
+# Line colours of the algorithms in the model comparison, in the order they are first seen.
+ALGORITHM_COLOURS = ("#2e6fac", "#c0392b", "#27ae60", "#8e44ad", "#d35400")
+
+
+def metric_by_k(
+    selection: pd.DataFrame,
+    metric: str,
+    title: str,
+    reference_lines: dict[float, str] | None = None,
+) -> go.Figure:
+    """One line per algorithm of a model-selection score against k; the chosen fit is a star.
+
+    ``selection``: algorithm, k, is_chosen and the ``metric`` column (one row per algorithm and
+    k). ``reference_lines`` maps a value to a label (thresholds such as a Jaccard of 0.6).
+    """
+    figure = go.Figure()
+    frame = selection.dropna(subset=[metric]).sort_values(["algorithm", "k"])
+    for number, (algorithm, fits) in enumerate(frame.groupby("algorithm", sort=False)):
+        figure.add_scatter(
+            x=fits["k"],
+            y=fits[metric],
+            name=str(algorithm),
+            mode="lines+markers",
+            line={"color": ALGORITHM_COLOURS[number % len(ALGORITHM_COLOURS)]},
+            hovertemplate=f"{algorithm}<br>k %{{x}}<br>{title} %{{y:.3f}}<extra></extra>",
+        )
+    chosen = frame[frame["is_chosen"].fillna(False).astype(bool)]
+    if not chosen.empty:
+        figure.add_scatter(
+            x=chosen["k"],
+            y=chosen[metric],
+            name="chosen",
+            mode="markers",
+            marker={"symbol": "star", "size": 18, "color": "#f1c40f", "line": {"width": 1}},
+            hovertemplate=f"chosen<br>k %{{x}}<br>{title} %{{y:.3f}}<extra></extra>",
+        )
+    for value, label in (reference_lines or {}).items():
+        figure.add_hline(
+            y=value,
+            line_dash="dash",
+            line_color="#7f8c8d",
+            annotation_text=label,
+            annotation_position="bottom right",
+        )
+    figure.update_xaxes(title="k (clusters)", dtick=1)
+    figure.update_layout(title=title, legend={"orientation": "h", "y": -0.25})
+    return _layout(figure, height=340)
+
+
+def histogram(
+    bins: pd.DataFrame, x_title: str, *, x_format: str = ",.2f", tick_format: str = ",~f"
+) -> go.Figure:
+    """Bars of a histogram counted in SQL; an overflow bin (values at or above the last edge)
+    is drawn in grey at the right end. ``x_format`` formats the bin edges in hover labels,
+    ``tick_format`` the axis (d3-format strings).
+
+    ``bins``: bin_start, bin_end, customers, is_overflow (one row per bin, in order).
+    """
+    regular = bins[~bins["is_overflow"]]
+    overflow = bins[bins["is_overflow"]]
+    figure = go.Figure()
+    figure.add_bar(
+        x=(regular["bin_start"] + regular["bin_end"]) / 2,
+        y=regular["customers"],
+        width=regular["bin_end"] - regular["bin_start"],
+        marker_color=BAR_COLOUR,
+        customdata=regular[["bin_start", "bin_end"]].to_numpy(dtype=float),
+        hovertemplate=(
+            f"%{{customdata[0]:{x_format}}} to %{{customdata[1]:{x_format}}}"
+            "<br>%{y:,.0f} customers<extra></extra>"
+        ),
+        name="customers",
+    )
+    if not overflow.empty:
+        width = float((regular["bin_end"] - regular["bin_start"]).max()) if len(regular) else 1.0
+        figure.add_bar(
+            x=overflow["bin_start"] + width / 2,
+            y=overflow["customers"],
+            width=width,
+            marker_color="#b0b7c3",
+            customdata=overflow[["bin_start"]].to_numpy(dtype=float),
+            hovertemplate=(
+                f"%{{customdata[0]:{x_format}}} and above<br>%{{y:,.0f}} customers<extra></extra>"
+            ),
+            name="top 1%",
+        )
+    figure.update_xaxes(title=x_title, tickformat=tick_format)
+    # Counts can be small: ",~f" shows 0.5 as 0.5 rather than rounding it to 1.
+    figure.update_yaxes(title="customers", tickformat=",~f", rangemode="tozero")
+    figure.update_layout(showlegend=False, bargap=0.05)
+    return _layout(figure, height=320)
+
+
+def value_by_segment(frame: pd.DataFrame, value: str, title: str) -> go.Figure:
+    """Horizontal bars of a value per segment (such as total CLV), labelled with its share.
+
+    ``frame``: segment_id, segment_name, ``value``, clv_share (the segment's share of the total);
+    one row per segment.
+    """
+    ordered = frame.sort_values("segment_id", ascending=False)
+    labels = [
+        fmt.segment_label(i, n)
+        for i, n in zip(ordered["segment_id"], ordered["segment_name"], strict=True)
+    ]
+    figure = go.Figure(
+        go.Bar(
+            x=ordered[value],
+            y=labels,
+            orientation="h",
+            marker_color=BAR_COLOUR,
+            text=[fmt.percent(s) for s in ordered["clv_share"]],
+            textposition="auto",
+            hovertemplate="%{y}<br>%{x:,.2f}<extra></extra>",
+        )
+    )
+    figure.update_xaxes(title=title, tickformat=",.0f")
+    return _layout(figure, height=max(220, 40 * len(ordered) + 60))

@@ -14,7 +14,6 @@ no path other than the warehouse path the user configured.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import streamlit as st
 
+from apps.explorer.sql_runner import hide_paths
 from apps.warehouse import DEFAULT_WAREHOUSE, WAREHOUSE_ENV, warehouse_path
 
 MARTS = "marts"
@@ -47,6 +47,8 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "fct_segment_profiles": ("segment_id", "feature", "z_score"),
     "fct_segment_model_selection": ("algorithm", "k", "is_chosen"),
     "fct_load_reconciliation": ("target_table", "rows_read", "rows_loaded", "rows_quarantined"),
+    "fct_customer_clv": ("customer_id", "p_alive", "p_alive_basis"),
+    "fct_clv_model_fit": ("model", "parameter", "estimate"),
 }
 
 
@@ -218,17 +220,11 @@ def _reading(path: str, shown_path: str) -> Iterator[duckdb.DuckDBPyConnection]:
         ) from None
 
 
-_ABSOLUTE_PATH = re.compile(r"(?<![\w.])/(?:[\w.\-]+/)*[\w.\-]+")
-
-
 def _first_line(error: Exception, path: str, shown_path: str) -> str:
     """The error's first line with the resolved warehouse path shown as configured and any other
     machine path hidden."""
     line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    line = line.replace(path, shown_path)
-    # The configured path may itself be absolute; keep it and hide every other path.
-    pieces = line.split(shown_path)
-    return shown_path.join(_ABSOLUTE_PATH.sub("<path>", piece) for piece in pieces)
+    return hide_paths(line, path, shown_path)
 
 
 def optional_column(

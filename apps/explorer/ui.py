@@ -28,6 +28,8 @@ _NUMBER_FORMATS: dict[str, str] = {
             "rows_in_raw",
             "n_fit",
             "n_customers",
+            "silhouette_sample_size",
+            "repeat_purchases",
             "recency_days",
             "frequency",
             "orders_count",
@@ -49,18 +51,36 @@ _NUMBER_FORMATS: dict[str, str] = {
     ),
     # Shares are fractions in the marts; table() shows them as percentages with one decimal.
     "share": "%.1f%%",
+    "clv_share": "%.1f%%",
     "avg_recency_days": "%,.0f",
     "avg_frequency": "%,.1f",
     "z_score": "%+.2f",
+    "value": "%,.2f",
     "membership_strength": "%.2f",
     "silhouette": "%.3f",
     "calinski_harabasz": "%,.1f",
     "davies_bouldin": "%.3f",
     "inertia": "%,.1f",
+    "bic": "%,.1f",
+    "stability_jaccard_min": "%.3f",
+    "stability_jaccard_mean": "%.3f",
+    "p_alive": "%.3f",
+    "mean_p_alive": "%.1f%%",
+    "estimate": "%.4f",
+    "std_error": "%.4f",
+    "estimate_lower": "%.4f",
+    "estimate_upper": "%.4f",
+    "log_likelihood": "%,.1f",
+    "clv": "%,.2f",
+    "avg_clv": "%,.2f",
     "segment_id": "%d",
     "k": "%d",
     "birth_year": "%d",
 }
+
+
+# Columns holding fractions of 1 that table() shows as percentages.
+_SHARE_COLUMNS = ("share", "clv_share", "mean_p_alive")
 
 
 @contextmanager
@@ -78,8 +98,9 @@ def warehouse_errors() -> Iterator[None]:
 def table(frame: pd.DataFrame, labels: dict[str, str] | None = None, **kwargs: object) -> None:
     """A data frame with numbers formatted for a person and readable column headings."""
     labels = labels or {}
-    if "share" in frame.columns:
-        frame = frame.assign(share=frame["share"] * 100)
+    shares = [column for column in _SHARE_COLUMNS if column in frame.columns]
+    if shares:
+        frame = frame.assign(**{column: frame[column] * 100 for column in shares})
     config: dict[str, object] = {}
     for column in frame.columns:
         label = labels.get(column, column.replace("_", " "))

@@ -7,7 +7,14 @@ savers"), c08 without activity in segment 0. Figures the tests check, computed b
 - net spend 12,500 + 2,250 + 1,250 + 800 + 400.25 + 100 = 17,300.25; segment 1: 16,800 over
   4 customers = 4,200.00 each;
 - median recency of (3, 20, 5, 90, 200, 300) = 55 days; median frequency of purchasing customers
-  (40, 25, 10, 6, 5, 1) = 8.
+  (40, 25, 10, 6, 5, 1) = 8;
+- CLV (fct_customer_clv, BG/NBD): 6 customers modelled (c01-c06), c06 with a single purchase
+  (P(alive) 1 by definition); mean P(alive) of the 5 estimated (0.9 + 0.8 + 0.5 + 0.1 + 0.2) / 5
+  = 50%; CLV over 12 months 60 + 9 + 5 + 0.65 + 1 + 0.96 = 76.61 (12.77 per modelled customer),
+  over 36 months twice that, 153.22; expected purchases over 12 months 36.3; segment 1: CLV 74.65,
+  mean P(alive) 57.5%;
+- model selection: kmeans k = 2 chosen (silhouette 0.412, weakest cluster Jaccard 0.82) among
+  four fits of kmeans and gaussian_mixture.
 
 ``variant="retail"`` is shaped like a retail log: no balances, regions, incomes or credit scores
 (those columns are NULL for everyone), no dim_segments and no model-selection table.
@@ -52,12 +59,28 @@ _DDL = {
     """,
     "fct_segment_model_selection": """
         algorithm varchar, k integer, silhouette double, calinski_harabasz double,
-        davies_bouldin double, inertia double, n_fit bigint, n_customers bigint,
-        is_chosen boolean, choice_rule varchar
+        davies_bouldin double, inertia double, bic double, stability_jaccard_min double,
+        stability_jaccard_mean double, n_fit bigint, n_customers bigint,
+        silhouette_sample_size bigint, is_chosen boolean, choice_rule varchar, note varchar
     """,
     "fct_load_reconciliation": """
         load_id varchar, source_file varchar, target_table varchar, rows_read bigint,
         rows_loaded bigint, rows_quarantined bigint, rows_in_raw bigint, is_reconciled boolean
+    """,
+    "fct_customer_clv": """
+        customer_id varchar, transaction_model varchar, repeat_purchases bigint,
+        p_alive double, p_alive_basis varchar, expected_spend_per_purchase decimal(18, 2),
+        spend_estimate_source varchar, expected_purchases_12m double,
+        expected_spend_12m decimal(18, 2), clv_12m decimal(18, 2),
+        clv_12m_lower decimal(18, 2), clv_12m_upper decimal(18, 2),
+        expected_purchases_36m double, expected_spend_36m decimal(18, 2),
+        clv_36m decimal(18, 2), clv_36m_lower decimal(18, 2), clv_36m_upper decimal(18, 2)
+    """,
+    "fct_clv_model_fit": """
+        model varchar, parameter varchar, parameter_index integer, estimate double,
+        std_error double, estimate_lower double, estimate_upper double,
+        log_likelihood double, n_customers bigint, n_fit bigint, time_unit varchar,
+        is_converged boolean, log_covariance double[]
     """,
 }
 
@@ -71,6 +94,36 @@ _CUSTOMERS = [
     ("c06", 2, 300, 1, 100.00, 1, 1, 1, "Hibernating", 0.70),
     ("c07", 2, None, 0, 0.00, None, None, None, "No purchases", 0.50),
     ("c08", 0, None, 0, 0.00, None, None, None, "No purchases", 1.00),
+]
+# customer: repeat_purchases, p_alive, p_alive_basis, expected_spend_per_purchase,
+# expected_purchases_12m, clv_12m. Expected spend = purchases x spend per purchase; the 36-month
+# columns are twice the 12-month ones; the CLV interval runs from 0.8 to 1.2 times the CLV.
+_CLV = {
+    "c01": (39, 0.90, "estimated", 300.00, 20.0, 60.00),
+    "c02": (24, 0.80, "estimated", 90.00, 10.0, 9.00),
+    "c03": (9, 0.50, "estimated", 125.00, 4.0, 5.00),
+    "c04": (5, 0.10, "estimated", 130.00, 0.5, 0.65),
+    "c05": (4, 0.20, "estimated", 100.00, 1.0, 1.00),
+    "c06": (0, 1.00, "single_purchase_by_definition", 120.00, 0.8, 0.96),
+}
+# model, parameter, estimate, log_likelihood (CDNOW's published fits, in weeks)
+_CLV_FIT = [
+    ("bg_nbd", "r", 0.243, -9582.4),
+    ("bg_nbd", "alpha", 4.414, -9582.4),
+    ("bg_nbd", "a", 0.793, -9582.4),
+    ("bg_nbd", "b", 2.426, -9582.4),
+    ("gamma_gamma", "p", 6.25, -4493.6),
+    ("gamma_gamma", "q", 3.74, -4493.6),
+    ("gamma_gamma", "gamma", 15.44, -4493.6),
+]
+_RULE = "highest silhouette among fits whose every cluster has Jaccard >= 0.6"
+# algorithm, k, silhouette, calinski_harabasz, davies_bouldin, inertia, bic, stability_jaccard_min,
+# stability_jaccard_mean, is_chosen, note
+_SELECTION = [
+    ("kmeans", 2, 0.412, 35.1, 0.71, 12.5, None, 0.82, 0.90, True, None),
+    ("kmeans", 3, 0.305, 30.2, 0.92, 8.1, None, 0.55, 0.70, False, None),
+    ("gaussian_mixture", 2, 0.398, 33.0, 0.75, None, 81.4, 0.78, 0.85, False, "k capped at 3"),
+    ("gaussian_mixture", 3, 0.280, 28.7, 0.99, None, 85.2, 0.41, 0.60, False, "k capped at 3"),
 ]
 # The marts each variant of the warehouse holds.
 _VARIANTS = {
@@ -151,6 +204,12 @@ def _fill(
                 "insert into marts.fct_customer_segments values (?, ?, ?, ?, ?)",
                 [cid, segment, SEGMENT_NAMES[segment], strength, "kmeans"],
             )
+        if "fct_customer_clv" in tables:
+            con.execute(
+                "insert into marts.fct_customer_clv values "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [cid, "bg_nbd", *_clv_row(cid)],
+            )
     if "dim_segments" in tables:
         con.execute(
             "insert into marts.dim_segments "
@@ -166,10 +225,30 @@ def _fill(
         )
     if "fct_segment_model_selection" in tables:
         con.executemany(
-            "insert into marts.fct_segment_model_selection values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into marts.fct_segment_model_selection "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*row[:9], 7, 7, 7, row[9], _RULE, row[10]) for row in _SELECTION],
+        )
+    if "fct_clv_model_fit" in tables:
+        con.executemany(
+            "insert into marts.fct_clv_model_fit values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                ("kmeans", 2, 0.412, 35.1, 0.71, 12.5, 7, 7, True, "max silhouette"),
-                ("kmeans", 3, 0.305, 30.2, 0.92, 8.1, 7, 7, False, "max silhouette"),
+                (
+                    model,
+                    parameter,
+                    index % 4,
+                    estimate,
+                    estimate / 10,
+                    estimate * 0.8,
+                    estimate * 1.2,
+                    log_likelihood,
+                    6 if model == "bg_nbd" else 5,
+                    6 if model == "bg_nbd" else 5,
+                    "weeks" if model == "bg_nbd" else "none",
+                    True,
+                    [0.01, 0.0],
+                )
+                for index, (model, parameter, estimate, log_likelihood) in enumerate(_CLV_FIT)
             ],
         )
     if "fct_load_reconciliation" in tables:
@@ -180,3 +259,23 @@ def _fill(
                 ("load-1", "synthetic", "transactions", 120, 118, 2, 118, True),
             ],
         )
+
+
+def _clv_row(customer_id: str) -> list[object]:
+    """The fct_customer_clv columns after customer_id and transaction_model; a customer without
+    purchases has nulls and the basis 'no_purchases'."""
+    if customer_id not in _CLV:
+        return [None, None, "no_purchases", *[None] * 12]
+    repeat, p_alive, basis, per_purchase, purchases, clv = _CLV[customer_id]
+    source = "conditional" if repeat else "population_mean_no_repeat_purchase"
+    per_horizon = []
+    for factor in (1, 2):
+        value = round(clv * factor, 2)
+        per_horizon += [
+            purchases * factor,
+            round(purchases * factor * per_purchase, 2),
+            value,
+            round(value * 0.8, 2),
+            round(value * 1.2, 2),
+        ]
+    return [repeat, p_alive, basis, per_purchase, source, *per_horizon]

@@ -94,14 +94,20 @@ def test_killed_build_leaves_the_last_published_warehouse(tmp_path: Path) -> Non
     finseg = [sys.executable, "-m", "apps.cli"]
     subprocess.run(
         [*finseg, "run", "--customers", "300", "--months", "6", "--seed", "3"],
-        env=env, cwd=project_root(), check=True, capture_output=True,
+        env=env,
+        cwd=project_root(),
+        check=True,
+        capture_output=True,
     )
     published = tmp_path / "finseg.duckdb"
     before = _marts_fingerprint(published)
     for delay in (1.0, 4.0, 8.0):
         build = subprocess.Popen(
             [*finseg, "build", "--var", "k_max=4"],
-            env=env, cwd=project_root(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env,
+            cwd=project_root(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         time.sleep(delay)
         build.send_signal(signal.SIGKILL)
@@ -110,7 +116,10 @@ def test_killed_build_leaves_the_last_published_warehouse(tmp_path: Path) -> Non
     # The next build needs no clean-up and publishes.
     subprocess.run(
         [*finseg, "build", "--var", "k_max=4"],
-        env=env, cwd=project_root(), check=True, capture_output=True,
+        env=env,
+        cwd=project_root(),
+        check=True,
+        capture_output=True,
     )
     with duckdb.connect(str(published), read_only=True) as con:
         k = con.execute(
