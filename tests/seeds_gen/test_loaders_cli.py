@@ -44,6 +44,6 @@ def test_cli_load_bad_date_exits_non_zero_and_writes_nothing(tmp_path, warehouse
     output = " ".join(result.output.split())
     assert "retail.csv, column 'InvoiceDate'" in output
     assert "row 1: '2010-12-41 08:26:00'" in output
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        schemas = con.execute("select count(*) from duckdb_tables() where schema_name = 'raw'")
-        assert schemas.fetchone()[0] == 0
+    # A failed load publishes nothing: no warehouse file, and no working copy left behind.
+    assert not warehouse.exists()
+    assert list(warehouse.parent.glob(f".{warehouse.stem}.building*")) == []
